@@ -124,38 +124,42 @@ lint: check-deps
 
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS := $(sort $(wildcard selftests/*/fuzz_*.c))
-FUZZ_BINS := $(patsubst selftests/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_BINS := $(patsubst selftests/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+# F=name runs only the targets whose name ends in it.
+ifneq ($(F),)
+FUZZ_BINS := $(filter %$(F),$(FUZZ_BINS))
+endif
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-omit-frame-pointer $(USER_INCLUDES) -I$(FCVM_TOP)/agent $(PKG_CFLAGS)
-FUZZ_USER_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(filter-out $(USER_MAIN),$(USER_SRCS)))
-FUZZ_AGENT_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(filter-out $(AGENT_MAIN),$(AGENT_SRCS)))
+FUZZ_USER_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out $(USER_MAIN),$(USER_SRCS)))
+FUZZ_AGENT_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out $(AGENT_MAIN),$(AGENT_SRCS)))
 
-build/fuzz/obj/%.o: %.c | $(BPF_SKELS) $(BUILD)/gen/version.h
+$(BUILD)/fuzz/obj/%.o: %.c | $(BPF_SKELS) $(BUILD)/gen/version.h
 	@mkdir -p $(@D)
 	$(quiet) FUZZCC $<
 	$(Q)$(CLANG) $(subst fuzzer$(,),fuzzer-no-link$(,),$(FUZZ_CFLAGS)) -c -o $@ $<
 , := ,
 
-build/fuzz/libfcvm.a: $(FUZZ_USER_OBJS)
+$(BUILD)/fuzz/libfcvm.a: $(FUZZ_USER_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
-build/fuzz/libagent.a: $(FUZZ_AGENT_OBJS)
+$(BUILD)/fuzz/libagent.a: $(FUZZ_AGENT_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/fuzz/%: selftests/%.c build/fuzz/libfcvm.a build/fuzz/libagent.a
+$(BUILD)/fuzz/%: selftests/%.c $(BUILD)/fuzz/libfcvm.a $(BUILD)/fuzz/libagent.a
 	@mkdir -p $(@D)
 	$(quiet) FUZZLD $@
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< build/fuzz/libfcvm.a build/fuzz/libagent.a $(PKG_LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/libfcvm.a $(BUILD)/fuzz/libagent.a $(PKG_LIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)set -e; for f in $(FUZZ_BINS); do \
-		name=$${f#build/fuzz/}; corpus=build/fuzz/corpus/$$name; \
+		name=$${f#$(BUILD)/fuzz/}; corpus=$(BUILD)/fuzz/corpus/$$name; \
 		mkdir -p $$corpus; seeds=selftests/$$(dirname $$name)/corpus/$$(basename $$name); \
 		echo "  FUZZ     $$name ($(FUZZ_SECONDS) s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			$$corpus $$( [ -d $$seeds ] && echo $$seeds ) \
-			> build/fuzz/$$(echo $$name | tr / _).log 2>&1 || \
-			{ tail -n 40 build/fuzz/$$(echo $$name | tr / _).log; exit 1; }; \
-		grep -E 'stat::number_of_executed_units' build/fuzz/$$(echo $$name | tr / _).log; \
+			> $(BUILD)/fuzz/$$(echo $$name | tr / _).log 2>&1 || \
+			{ tail -n 40 $(BUILD)/fuzz/$$(echo $$name | tr / _).log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units' $(BUILD)/fuzz/$$(echo $$name | tr / _).log; \
 	done
 
 # --- documentation -------------------------------------------------------------
@@ -210,4 +214,4 @@ help:
 # Per-area targets (kernel vehicle, benchmarks, kernel patches, ...).
 include $(filter-out mk/common.mk,$(sort $(wildcard mk/*.mk)))
 
--include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)

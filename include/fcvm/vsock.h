@@ -39,4 +39,31 @@ static inline unsigned int fcvm_port_publish(unsigned int guest_port)
 #define FCVM_HVSOCK_OK		"OK"
 #define FCVM_HVSOCK_LINE_MAX	64	/* longest handshake line incl. '\n' */
 
+/*
+ * Parse "<word> <u32>" (the line without its '\n'): "CONNECT <port>" on the
+ * VMM side, "OK <host port>" on the client side. Strict: one space, decimal
+ * digits only, no leading zeros, nothing after. Returns 0 or -1.
+ */
+static inline int fcvm_hvsock_parse(const char *line, const char *word,
+				    unsigned int *out)
+{
+	unsigned long long v = 0;
+	const char *p = line;
+
+	while (*word)
+		if (*p++ != *word++)
+			return -1;
+	if (*p++ != ' ' || *p < '0' || *p > '9' || (p[0] == '0' && p[1]))
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned int)(*p - '0');
+		if (v > 0xffffffffULL)
+			return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
 #endif /* FCVM_VSOCK_H */
