@@ -163,20 +163,20 @@ fuzz: $(FUZZ_BINS)
 	done
 
 # --- documentation -------------------------------------------------------------
-DOC_SRCS := $(sort $(shell find Documentation -name '*.rst' -not -name 'fcvm.1.rst'))
-DOC_HTML := $(patsubst Documentation/%.rst,build/docs/%.html,$(DOC_SRCS))
+DOC_SRCS := $(sort $(shell find Documentation -name '*.rst'))
+DOC_HTML := $(patsubst Documentation/%.rst,$(BUILD)/docs/%.html,$(DOC_SRCS))
 
-build/docs/%.html: Documentation/%.rst
+$(BUILD)/docs/%.html: Documentation/%.rst
 	@mkdir -p $(@D)
 	$(quiet) RST2HTML $<
 	$(Q)rst2html --halt=warning --report=warning $< $@
 
-build/docs/fcvm.1: Documentation/fcvm.1.rst
+$(BUILD)/docs/fcvm.1: Documentation/fcvm.1.rst
 	@mkdir -p $(@D)
 	$(quiet) RST2MAN $<
 	$(Q)rst2man --halt=warning --report=warning $< $@
 
-docs: $(DOC_HTML) build/docs/fcvm.1
+docs: $(DOC_HTML) $(BUILD)/docs/fcvm.1
 
 # --- setup, running, installing ------------------------------------------------
 deps:
@@ -187,11 +187,11 @@ run: all
 	$(Q)$(BUILD)/fcvm accel status
 
 PREFIX ?= /usr/local
-install: all
+install: all docs
 	install -D -m 0755 $(BUILD)/fcvm $(DESTDIR)$(PREFIX)/bin/fcvm
 	install -D -m 0755 $(BUILD)/fc-agent $(DESTDIR)$(PREFIX)/lib/fcvm/fc-agent
 	install -D -m 0644 rootfs-config.toml $(DESTDIR)/etc/fcvm/rootfs-config.toml
-	install -D -m 0644 build/docs/fcvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/fcvm.1
+	install -D -m 0644 $(BUILD)/docs/fcvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/fcvm.1
 
 clean:
 	rm -rf build

@@ -32,7 +32,10 @@ static int try_load(enum bpf_prog_type type, enum bpf_attach_type attach)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
+	struct bpf_prog_load_opts opts = {
+		.sz = sizeof(opts),
+		.expected_attach_type = attach,
+	};
 	int fd;
 
 	fd = bpf_prog_load(type, NULL, "GPL", insns, 2, &opts);
