@@ -9,6 +9,10 @@
 #include "cli/cli.h"
 
 extern const struct cli_cmd accel_commands[];
+extern const struct cli_cmd volume_commands[];
+extern const struct cli_cmd config_commands[];
+extern const struct cli_cmd portfwd_commands[];
+extern const struct cli_cmd vm_commands[];
 
 extern const char version_help[];
 int cmd_version(int argc, char **argv);
