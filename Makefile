@@ -12,6 +12,8 @@ include mk/common.mk
 
 # Kernel to build the module against: the newest Debian headers installed.
 KDIR ?= $(lastword $(sort $(wildcard /lib/modules/*/build)))
+# Where kbuild builds the module (mk/vm.mk points it into build/ for KVER=).
+KMOD_M ?= $(CURDIR)
 
 USER_SRCS := $(sort $(shell find userspace -name '*.c'))
 USER_MAIN := userspace/cli/main.c
@@ -94,7 +96,7 @@ $(BUILD)/gen/bpf/%.skel.h: $(BUILD)/gen/bpf/%.bpf.o
 # --- kernel module (kbuild builds in kmod/) ----------------------------------
 kmod:
 	$(if $(KDIR),,$(error no kernel headers: install linux-headers-amd64 or set KDIR=))
-	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror $(if $(filter 1,$(V)),V=1) modules
+	$(Q)$(MAKE) -C $(KDIR) M=$(KMOD_M) W=1 KCFLAGS=-Werror $(if $(filter 1,$(V)),V=1) modules
 
 # --- tests, lint, fuzz --------------------------------------------------------
 $(KSRC_EXTRACT)/.stamp:

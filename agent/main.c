@@ -9,8 +9,12 @@
 #include <string.h>
 
 #include "agent.h"
+#include "fuse_relay.h"
+#include "portfwd.h"
 
 static const struct agent_role roles[] = {
+	{ "volume-relay", "mount a volume and relay FUSE to the host", fuse_relay_main },
+	{ "portfwd", "relay a published port: vsock 65536+P to 127.0.0.1:P", agent_portfwd_main },
 	{ NULL, NULL, NULL },
 };
 

@@ -43,6 +43,7 @@ enum accel_mech {
 	ACCEL_NMECH,
 };
 
+bool accel_volume_wants_kmod(const struct accel_kmod_info *kmod);
 void accel_choose(const struct accel_kmod_info *kmod,
 		  const struct accel_bpf_probe probes[ACCEL_BPF_NPROBES],
 		  struct accel_choice out[ACCEL_NMECH]);

@@ -144,3 +144,82 @@ err_close:
 	close(fd);
 	return err;
 }
+
+/**
+ * hvsock_start() - begin a non-blocking hybrid-vsock connection
+ * @uds_path:   the VM's hybrid-vsock socket
+ * @guest_port: the guest port
+ *
+ * Connects (a Unix socket connect completes at once or fails) and sends
+ * "CONNECT <port>\n". Wait for POLLIN on the fd, then call hvsock_finish().
+ *
+ * Return: a non-blocking O_CLOEXEC fd, or -ECONNREFUSED (no VM socket or
+ * nobody accepting), -EAGAIN (the VMM's backlog is full), -errno.
+ */
+int hvsock_start(const char *uds_path, uint32_t guest_port)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	char line[FCVM_HVSOCK_LINE_MAX];
+	int fd, n, err;
+
+	if (strlen(uds_path) >= sizeof(un.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(un.sun_path, uds_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
+		err = errno == ENOENT ? -ECONNREFUSED : -errno;
+		goto err_close;
+	}
+	n = snprintf(line, sizeof(line), FCVM_HVSOCK_CONNECT " %" PRIu32 "\n", guest_port);
+	/* A fresh socket's buffer always takes a line this short. */
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+		err = errno ? -errno : -EIO;
+		goto err_close;
+	}
+	return fd;
+
+err_close:
+	close(fd);
+	return err;
+}
+
+/**
+ * hvsock_finish() - read the VMM's reply without consuming stream data
+ * @fd:        from hvsock_start()
+ * @host_port: if not NULL, the port in "OK <n>"
+ *
+ * The reply is peeked and only the line itself is read, so bytes the guest
+ * sends first stay queued for the relay.
+ *
+ * Return: 0 connected, -EAGAIN reply incomplete (wait for POLLIN again),
+ * -ECONNREFUSED the VMM closed (nothing listens on the guest port), -EPROTO
+ * a malformed reply, -errno.
+ */
+int hvsock_finish(int fd, uint32_t *host_port)
+{
+	char line[FCVM_HVSOCK_LINE_MAX];
+	unsigned int hp;
+	ssize_t n;
+	char *nl;
+
+	n = recv(fd, line, sizeof(line) - 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EINTR ? -EAGAIN : (errno == ECONNRESET ? -ECONNREFUSED : -errno);
+	if (n == 0)
+		return -ECONNREFUSED;
+	line[n] = '\0';
+	nl = memchr(line, '\n', (size_t)n);
+	if (!nl)
+		return n == (ssize_t)sizeof(line) - 1 ? -EPROTO : -EAGAIN;
+	n = nl - line + 1;
+	if (recv(fd, line, (size_t)n, MSG_DONTWAIT) != n)
+		return -EIO;
+	*nl = '\0';
+	if (strlen(line) != (size_t)n - 1 || fcvm_hvsock_parse(line, FCVM_HVSOCK_OK, &hp))
+		return -EPROTO;
+	if (host_port)
+		*host_port = hp;
+	return 0;
+}

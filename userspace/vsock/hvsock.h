@@ -12,4 +12,8 @@
 int hvsock_connect(const char *uds_path, uint32_t guest_port, int timeout_ms,
 		   uint32_t *host_port);
 
+/* Non-blocking form for event loops: start, then finish on POLLIN. */
+int hvsock_start(const char *uds_path, uint32_t guest_port);
+int hvsock_finish(int fd, uint32_t *host_port);
+
 #endif /* FCVM_VSOCK_HVSOCK_H */
