@@ -96,7 +96,7 @@ $(BUILD)/gen/bpf/%.skel.h: $(BUILD)/gen/bpf/%.bpf.o
 # --- kernel module (kbuild builds in kmod/) ----------------------------------
 kmod:
 	$(if $(KDIR),,$(error no kernel headers: install linux-headers-amd64 or set KDIR=))
-	$(Q)$(MAKE) -C $(KDIR) M=$(KMOD_M) W=1 KCFLAGS=-Werror $(if $(filter 1,$(V)),V=1) modules
+	$(Q)$(MAKE) -C $(KDIR) M=$(KMOD_M) W=1 KCFLAGS=-Werror $(KMOD_ARGS) $(if $(filter 1,$(V)),V=1) modules
 
 # --- tests, lint, fuzz --------------------------------------------------------
 $(KSRC_EXTRACT)/.stamp:

@@ -49,6 +49,7 @@ struct relay_queue {
 	pthread_t up;		/* /dev/fuse -> socket */
 	pthread_t down;		/* socket -> /dev/fuse */
 	int pipe[2];		/* big replies: socket -> pipe -> /dev/fuse */
+	size_t pipe_cap;	/* replies up to half of its size go through it */
 	bool no_splice;
 	bool up_live, down_live;
 	atomic_bool up_done;
@@ -244,7 +245,7 @@ static void close_pipe(struct relay_queue *q)
 	q->pipe[0] = q->pipe[1] = -1;
 }
 
-/* A pipe that holds a whole message, or false (then replies are copied). */
+/* A pipe for big replies, or false (then replies are copied). */
 static bool pipe_ready(struct relay_queue *q)
 {
 	if (q->no_splice)
@@ -253,9 +254,15 @@ static bool pipe_ready(struct relay_queue *q)
 		return true;
 	if (pipe2(q->pipe, O_CLOEXEC))
 		goto no_splice;
-	/* beyond pipe-max-size: needs CAP_SYS_RESOURCE, which the agent has */
-	if (fcntl(q->pipe[1], F_SETPIPE_SZ, 2 * FCVM_VOLUME_MSG_MAX) < 0)
+	/*
+	 * A whole max-size reply needs more than pipe-max-size (1 MiB), i.e.
+	 * CAP_SYS_RESOURCE, which the agent has in a guest. With 1 MiB, a reply
+	 * that does not fit falls back to copying (splice_reply()).
+	 */
+	if (fcntl(q->pipe[1], F_SETPIPE_SZ, 2 * FCVM_VOLUME_MSG_MAX) < 0 &&
+	    fcntl(q->pipe[1], F_SETPIPE_SZ, FCVM_VOLUME_MAX_WRITE) < 0)
 		goto no_splice;
+	q->pipe_cap = (size_t)fcntl(q->pipe[1], F_GETPIPE_SZ);
 	return true;
 
 no_splice:
@@ -264,12 +271,57 @@ no_splice:
 	return false;
 }
 
+static int read_all(int fd, char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EPIPE;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The pipe filled up before the whole reply was in it: take back what it
+ * holds, read the rest from the socket, write the reply from @buf.
+ */
+static int copy_rest(struct relay_queue *q, char *buf, size_t got, uint32_t len)
+{
+	if (read_all(q->pipe[0], buf, got) || read_all(q->sock, buf + got, len - got)) {
+		close_pipe(q);
+		return -EPIPE;
+	}
+	if (write(q->dev, buf, len) < 0 && errno != ENOENT)
+		return errno == ENODEV ? -ENODEV : 0;
+	return 0;
+}
+
+/* Wait for the socket; Return: 1 when the pipe is full instead, or -EPIPE. */
+static int wait_splice(struct relay_queue *q)
+{
+	struct pollfd pw = { .fd = q->pipe[1], .events = POLLOUT };
+	struct pollfd ps = { .fd = q->sock, .events = POLLIN };
+
+	if (poll(&pw, 1, 0) == 0)
+		return 1;
+	while (poll(&ps, 1, -1) < 0)
+		if (errno != EINTR)
+			return -EPIPE;
+	return 0;
+}
+
 /*
  * splice_reply() - move a big reply whose first @have bytes are in @buf
- * through the pipe into /dev/fuse (the data is not copied through the
- * relay). Return: 0, -EPIPE when the host went away, -ENODEV when the mount did.
+ * (room for FCVM_VOLUME_MSG_MAX) through the pipe into /dev/fuse, so its
+ * data is not copied through the relay.
+ * Return: 0, -EPIPE when the host went away, -ENODEV when the mount did.
  */
-static int splice_reply(struct relay_queue *q, const char *buf, size_t have, uint32_t len)
+static int splice_reply(struct relay_queue *q, char *buf, size_t have, uint32_t len)
 {
 	size_t got = have;
 	ssize_t n;
@@ -279,14 +331,27 @@ static int splice_reply(struct relay_queue *q, const char *buf, size_t have, uin
 		return -EPIPE;
 	}
 	while (got < len) {
-		n = splice(q->sock, NULL, q->pipe[1], NULL, len - got, SPLICE_F_MOVE);
+		int w;
+
+		n = splice(q->sock, NULL, q->pipe[1], NULL, len - got,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n == 0 || errno != EAGAIN) {
 			close_pipe(q);
 			return -EPIPE;
 		}
-		got += (size_t)n;
+		w = wait_splice(q);
+		if (w == 1)
+			return copy_rest(q, buf, got, len);
+		if (w < 0) {
+			close_pipe(q);
+			return w;
+		}
 	}
 	do {
 		n = splice(q->pipe[0], NULL, q->dev, NULL, len, SPLICE_F_MOVE);
@@ -310,8 +375,17 @@ static void *relay_down(void *arg)
 	char *buf = malloc(cap);
 
 	while (buf) {
-		ssize_t n = read(q->sock, buf + have, cap - have);
-		ssize_t used;
+		/*
+		 * Read in bites of RELAY_SPLICE_MIN while splicing works: a big
+		 * reply's header arrives with only a little of its data, the
+		 * rest goes socket -> pipe -> /dev/fuse uncopied.
+		 */
+		size_t want = cap - have;
+		ssize_t n, used;
+
+		if (!q->no_splice && want > RELAY_SPLICE_MIN)
+			want = RELAY_SPLICE_MIN;
+		n = read(q->sock, buf + have, want);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -338,7 +412,8 @@ static void *relay_down(void *arg)
 			int err;
 
 			memcpy(&h, buf, sizeof(h));	/* deliver() checked h.len */
-			if (!h.unique || h.len < RELAY_SPLICE_MIN || !pipe_ready(q))
+			if (!h.unique || h.len < RELAY_SPLICE_MIN || !pipe_ready(q) ||
+			    h.len > q->pipe_cap / 2)
 				continue;
 			err = splice_reply(q, buf, have, h.len);
 			if (err) {
@@ -377,8 +452,9 @@ static int relay_mount(const struct fuse_relay_opts *o, int *devp)
 }
 
 /*
- * Let readahead ask for max_read at once: FUSE's bdi starts at the VM
- * default (128 KiB), and sequential reads cost one round trip per window.
+ * Let readahead keep four max_read-sized READs in flight (spread over the
+ * queues): FUSE's bdi starts at the VM default (128 KiB), and sequential
+ * reads cost one round trip per request.
  */
 static void relay_set_readahead(const struct fuse_relay_opts *o)
 {
@@ -393,7 +469,7 @@ static void relay_set_readahead(const struct fuse_relay_opts *o)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;		/* no sysfs: keep the default */
-	n = snprintf(val, sizeof(val), "%u", o->max_read / 1024);
+	n = snprintf(val, sizeof(val), "%u", 4 * (o->max_read / 1024));	/* 4 in flight */
 	if (write(fd, val, (size_t)n) != n)
 		fprintf(stderr, "fc-agent: volume-relay: %s: %s\n", path, strerror(errno));
 	close(fd);

@@ -24,6 +24,7 @@
 #include <net/sock.h>
 
 #include "chan.h"
+#include "compat.h"
 #include "fcvm_accel.h"
 
 unsigned int fcvm_accel_max_queues = FCVM_CHAN_QUEUES;
@@ -209,6 +210,47 @@ int fcvm_queue_send_kvec(struct fcvm_queue *q, struct kvec *vec, size_t nvec,
 			break;
 		}
 	}
+out_unlock:
+	mutex_unlock(&q->tx_lock);
+	return ret;
+}
+
+/**
+ * fcvm_queue_send_pages() - send a reply header and page-backed data whole
+ * @q:    the queue
+ * @hdr:  the reply header (and any fixed part), @hlen bytes
+ * @hlen: its length
+ * @bv:   the data pages (the socket takes its own references)
+ * @nr:   entries of @bv
+ * @len:  data bytes
+ *
+ * Return: 0, or -ENOTCONN when the queue is (or became) dead.
+ */
+int fcvm_queue_send_pages(struct fcvm_queue *q, void *hdr, size_t hlen,
+			  struct bio_vec *bv, unsigned int nr, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (len ? MSG_MORE : 0) };
+	struct kvec vec = { .iov_base = hdr, .iov_len = hlen };
+	int ret = 0, n;
+
+	mutex_lock(&q->tx_lock);
+	if (READ_ONCE(q->dead)) {
+		ret = -ENOTCONN;
+		goto out_unlock;
+	}
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &vec, 1, hlen);
+	while (msg_data_left(&msg)) {
+		n = sock_sendmsg(q->sock, &msg);
+		if (n <= 0)
+			goto err_kill;
+	}
+	if (len && fcvm_send_pages(q->sock, bv, nr, len) != len)
+		goto err_kill;
+	goto out_unlock;
+
+err_kill:
+	fcvm_queue_kill(q, false);
+	ret = -ENOTCONN;
 out_unlock:
 	mutex_unlock(&q->tx_lock);
 	return ret;
@@ -644,6 +686,7 @@ static void fcvm_queue_free(struct fcvm_queue *q)
 {
 	kvfree(q->rx_buf);
 	kvfree(q->fbuf);
+	kvfree(q->bv);
 	fput(q->file);
 	kfree(q);
 }

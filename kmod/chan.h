@@ -18,6 +18,7 @@
 #define FCVM_ACCEL_CHAN_H
 
 #include <linux/atomic.h>
+#include <linux/bvec.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/wait.h>
@@ -31,6 +32,10 @@
 #define FCVM_CHAN_MAX_INFLIGHT	65536
 /* Fast-path requests served in one read() before checking for signals. */
 #define FCVM_CHAN_FAST_BUDGET	64
+/* READs from this size up are sent from pages the socket references. */
+#define FCVM_CHAN_SPLICE_MIN	(32U << 10)
+/* Pages of the largest READ reply. */
+#define FCVM_CHAN_READ_PAGES	(DIV_ROUND_UP(FCVM_ACCEL_MAX_FRAME, PAGE_SIZE))
 /* Receive buffer of a queue until a larger frame arrives. */
 #define FCVM_CHAN_RX_MIN	4096
 
@@ -51,6 +56,7 @@ struct fcvm_chan;
  * @rx_len:     its length once the header is in, else 0
  * @fbuf:       fast-path READ data buffer (under @rx_lock)
  * @fcap:       capacity of @fbuf
+ * @bv:         page vector of a large fast-path READ (under @rx_lock)
  * @tx_lock:    serializes sends on the socket
  * @rx_ready:   set by the socket callbacks: there may be data or EOF
  * @dead:       torn down (EOF, error or garbage); never revived
@@ -69,6 +75,7 @@ struct fcvm_queue {
 	u32 rx_len;
 	u8 *fbuf;
 	u32 fcap;
+	struct bio_vec *bv;
 	struct mutex tx_lock;
 	bool rx_ready;
 	bool dead;
@@ -134,6 +141,8 @@ void fcvm_chan_destroy(struct fcvm_chan *ch);
 void fcvm_queue_kill(struct fcvm_queue *q, bool bad);
 int fcvm_queue_send_kvec(struct fcvm_queue *q, struct kvec *vec,
 			 size_t nvec, size_t len);
+int fcvm_queue_send_pages(struct fcvm_queue *q, void *hdr, size_t hlen,
+			  struct bio_vec *bv, unsigned int nr, size_t len);
 
 /* fastpath.c */
 int fcvm_fast_serve(struct fcvm_queue *q, int kind,

@@ -9,6 +9,9 @@
 #                                  series, checkpatch every patch, compile the
 #                                  touched objects for arm64, try the series
 #                                  on the older tree (COMPAT_* in base.conf)
+#   make kernel-boot-check         build a tiny arm64 kernel from the patched
+#                                  tree and boot it under QEMU (TCG) with and
+#                                  without arm64.nv2 (after kernel-patches-check)
 #   make kernel-patches-lint       series consistency only (no download)
 #   make kernel-patch-new NAME=guest-foo FILES="path..." [MSG=file]
 #                                  commit FILES, edited in the scratch tree,
@@ -21,6 +24,10 @@ SERIES_TOOL := kernel/series-tool -b $(BUILD)/kernel
 
 kernel-patches-check:
 	$(Q)$(SERIES_TOOL) check
+
+kernel-boot-check:
+	$(Q)$(SERIES_TOOL) apply
+	$(Q)$(SERIES_TOOL) boot
 
 kernel-patches-lint:
 	$(Q)$(SERIES_TOOL) lint
@@ -36,5 +43,5 @@ kernel-patch-refresh:
 kernel-tree:
 	$(Q)$(SERIES_TOOL) tree
 
-.PHONY: kernel-patches-check kernel-patches-lint kernel-patch-new \
+.PHONY: kernel-patches-check kernel-boot-check kernel-patches-lint kernel-patch-new \
 	kernel-patch-refresh kernel-tree

@@ -20,6 +20,8 @@ endif
 ifneq ($(origin KMOD_M),command line)
 KMOD_M := $(BUILD)/kmod/$(KVER)
 endif
+# The compiler the kernel was built with (fetched if the host lacks it).
+KMOD_ARGS += CC=$(shell selftests/vm/kernel-path --cc $(KVER))
 # The 6.1 headers ask for pahole for module BTF, which also needs vmlinux;
 # Debian's headers have no vmlinux, so kbuild skips BTF (and says so).
 kmod: kmod-tree
@@ -27,6 +29,7 @@ endif
 
 # Mirror kmod/ (and what its Kbuild includes) as symlinks under KMOD_M.
 kmod-tree:
+	$(if $(filter $(CURDIR),$(abspath $(KMOD_M))),$(error KMOD_M must not be the source tree))
 	$(Q)mkdir -p $(KMOD_M)/kmod
 	$(Q)ln -sfn $(CURDIR)/include $(KMOD_M)/include
 	$(Q)ln -sf $(CURDIR)/Kbuild $(KMOD_M)/Kbuild

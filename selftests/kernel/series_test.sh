@@ -21,7 +21,6 @@ trap 'rm -rf "$TMP"' EXIT
 n=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n $1"; }
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
 echo "1..8"
 

@@ -156,6 +156,15 @@ TEST_F_TIMEOUT(mount, files, 120)
 		ASSERT_EQ(12345, pread(fd, got, 12345, 3 * 1000 * 1000 + 7));
 		EXPECT_EQ(0, memcmp(want + 3 * 1000 * 1000 + 7, got, 12345));
 		close(fd);
+		/* a 300 KiB file: one mid-sized READ reply */
+		path2(h, sizeof(h), self->e.host, "mid");
+		fd = open(h, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(300 * 1024, write(fd, want + 4096, 300 * 1024));
+		close(fd);
+		path2(m, sizeof(m), self->e.mnt, "mid");
+		ASSERT_EQ(300 * 1024, read_file(m, got, big));
+		EXPECT_EQ(0, memcmp(want + 4096, got, 300 * 1024));
 		free(want);
 		free(got);
 	}

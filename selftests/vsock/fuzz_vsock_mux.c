@@ -48,10 +48,24 @@ static uint16_t rx_avail, rx_seen, tx_avail;
 static uint32_t last_local = 1u << 30;
 static int host[MAX_FDS], nhost, peers[MAX_FDS], npeers;
 
+static char dir[] = "/tmp/fcvm-fuzz-mux.XXXXXX";
+
+/* At exit: close everything, remove the sockets and the directory. */
+static void cleanup(void)
+{
+	char path[sizeof(uds) + 8];
+
+	mux_fini(&mux);
+	if (lfd >= 0)
+		close(lfd);
+	snprintf(path, sizeof(path), "%s_5000", uds);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
-	char dir[] = "/tmp/fcvm-fuzz-mux.XXXXXX";
 
 	if (!mkdtemp(dir))
 		abort();
@@ -79,6 +93,7 @@ static void setup(void)
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&un, sizeof(un)) || listen(lfd, 64))
 		abort();
+	atexit(cleanup);
 }
 
 static void post_rx(uint16_t id)

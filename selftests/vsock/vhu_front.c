@@ -204,25 +204,35 @@ int vf_setup(struct vf *f)
 		err = vsock_device_start(f->dev);
 	if (!err)
 		err = vf_connect(f);
+	if (err)
+		vf_teardown(f);	/* the harness skips teardown after a failed setup */
 	return err;
 }
 
+/* Undo vf_setup(); safe to call twice. */
 void vf_teardown(struct vf *f)
 {
 	if (f->sock >= 0)
 		close(f->sock);
+	f->sock = -1;
 	vsock_device_destroy(f->dev, NULL);
+	f->dev = NULL;
 	for (int i = 0; i < 2; i++) {
 		if (f->q[i].kick >= 0)
 			close(f->q[i].kick);
 		if (f->q[i].call >= 0)
 			close(f->q[i].call);
+		f->q[i].kick = f->q[i].call = -1;
 	}
 	if (f->mem)
 		munmap(f->mem, VF_MEM_SIZE);
+	f->mem = NULL;
 	if (f->memfd >= 0)
 		close(f->memfd);
-	rmdir(f->dir);
+	f->memfd = -1;
+	if (f->dir[0])
+		rmdir(f->dir);
+	f->dir[0] = '\0';
 }
 
 void vf_set_desc(struct vf *f, int q, uint16_t i, uint64_t addr, uint32_t len,

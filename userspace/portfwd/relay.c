@@ -84,6 +84,8 @@ static void close_pipe(struct relay_dir *d)
 /* An empty pipe goes back to the pool (saves two syscalls and an allocation). */
 static void release_pipe(struct relay *r, struct relay_dir *d)
 {
+	if (d->pipe_r >= 0)
+		r->pipe_bytes -= d->cap;
 	if (d->pipe_r >= 0 && d->queued == 0 && d->cap == r->pipe_size &&
 	    r->npool < RELAY_PIPE_POOL) {
 		r->pool[r->npool][0] = d->pipe_r;
@@ -277,11 +279,14 @@ static int open_pipe(struct relay *r, struct relay_dir *d, size_t size)
 {
 	int p[2], got;
 
-	if (r->npool) {
+	if (r->pipe_bytes + size > RELAY_PIPE_BUDGET)
+		size = RELAY_PIPE_SIZE_MIN;	/* over budget: small pipes, not pooled */
+	else if (r->npool) {
 		r->npool--;
 		d->pipe_r = r->pool[r->npool][0];
 		d->pipe_w = r->pool[r->npool][1];
 		d->cap = size;
+		r->pipe_bytes += size;
 		return 0;
 	}
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -296,6 +301,7 @@ static int open_pipe(struct relay *r, struct relay_dir *d, size_t size)
 		return got < 0 ? -errno : -EINVAL;
 	}
 	d->cap = (size_t)got;
+	r->pipe_bytes += d->cap;
 	return 0;
 }
 
@@ -346,8 +352,8 @@ int relay_add(struct relay *r, int fd_a, bool a_tcp, int fd_b, bool b_tcp)
 	return err;
 
 err_close_pipes:
-	close_pipe(&c->dir[0]);
-	close_pipe(&c->dir[1]);
+	release_pipe(r, &c->dir[0]);
+	release_pipe(r, &c->dir[1]);
 err_free:
 	free(c);
 err_close_fds:

@@ -715,9 +715,12 @@ static int read_spliced(fuse_req_t req, struct vol_session *s, int fd, size_t si
 			return -EOPNOTSUPP;
 		/*
 		 * Room for max_write at any offset (one more page than it
-		 * spans); beyond pipe-max-size this needs CAP_SYS_RESOURCE.
+		 * spans) needs more than pipe-max-size, i.e. CAP_SYS_RESOURCE;
+		 * without it a page-aligned max_write (readahead) still fits,
+		 * and an unaligned one falls back to copying (EAGAIN below).
 		 */
-		if (fcntl(splice_pipe[1], F_SETPIPE_SZ, 2 * FCVM_VOLUME_MAX_WRITE) < 0) {
+		if (fcntl(splice_pipe[1], F_SETPIPE_SZ, 2 * FCVM_VOLUME_MAX_WRITE) < 0 &&
+		    fcntl(splice_pipe[1], F_SETPIPE_SZ, FCVM_VOLUME_MAX_WRITE) < 0) {
 			close_pipe();
 			return -EOPNOTSUPP;
 		}
