@@ -859,6 +859,15 @@ void fcvm_chan_destroy(struct fcvm_chan *ch)
 {
 	unsigned int i;
 
+	pr_debug("fcvm_accel: channel closed: %u queues, %lld to userspace, %lld replies, %lld+%lld fast READ+WRITE (%lld bytes), %lld fallbacks, %lld bad\n",
+		 ch->nq, atomic64_read(&ch->stats.to_user),
+		 atomic64_read(&ch->stats.replies),
+		 atomic64_read(&ch->stats.fast_read),
+		 atomic64_read(&ch->stats.fast_write),
+		 atomic64_read(&ch->stats.fast_bytes),
+		 atomic64_read(&ch->stats.fast_fallback),
+		 atomic64_read(&ch->stats.bad_frames));
+
 	for (i = 0; i < ch->nq; i++) {
 		fcvm_queue_kill(ch->q[i], false);
 		fcvm_queue_unhook(ch->q[i]);

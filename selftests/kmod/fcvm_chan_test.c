@@ -767,10 +767,14 @@ TEST(malformed_frames)
 	EXPECT_EQ(3, s.bad_frames);
 	/* cut-able but malformed: the server gets it and answers as usual */
 	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_GETATTR, 0, &ga, sizeof(ga), NULL, 0), 0, buf));
-	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_GETATTR, 2, &ga, 4, NULL, 0), 0, buf));
-	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_READ, 2, &w, 8, NULL, 0), 0, buf));
-	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_WRITE, 2, &w, sizeof(w), f, 50), 0, buf));
-	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_BATCH_FORGET, 2, &bf, sizeof(bf), f, 16), 0, buf));
+	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_GETATTR, 4, &ga, 4, NULL, 0), 0, buf));
+	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_READ, 6, &w, 8, NULL, 0), 0, buf));
+	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_WRITE, 8, &w, sizeof(w), f, 50), 0, buf));
+	EXPECT_EQ(2, frame_fate(ch, f, mkreq(f, FUSE_BATCH_FORGET, 10, &bf, sizeof(bf), f, 16), 0, buf));
+	/* a unique already in flight cannot be routed: the connection goes */
+	EXPECT_EQ(0, frame_fate(ch, f, mkreq(f, FUSE_GETATTR, 4, &ga, sizeof(ga), NULL, 0), 0, buf));
+	ASSERT_EQ(0, get_stats(ch, &s));
+	EXPECT_EQ(4, s.bad_frames);
 	close(ch);
 	/* every header field fuzzed: the kernel log must stay clean */
 	srand(5);

@@ -398,6 +398,13 @@ TEST_F(mount, ownership)
 				strerror(e), dbg.st_mode, dbg.st_uid);
 			_exit(11);
 		}
+		{
+			char p2[256];
+
+			path2(p2, sizeof(p2), self->e.mnt, "shared/mine2");
+			if (link(p, p2))
+				_exit(15);
+		}
 		path2(p, sizeof(p), self->e.mnt, "shared/mydir");
 		if (mkdir(p, 0700))
 			_exit(12);

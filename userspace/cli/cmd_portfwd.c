@@ -70,7 +70,7 @@ static const char run_help[] =
 	"  --vsock PATH        the VM's hybrid-vsock socket (<vmdir>/vsock.sock)\n"
 	"  --id ID             VM id: ports without IP: go to its loopback address\n"
 	"  -p, --publish SPEC  [IP:]HOST:GUEST (TCP), repeatable\n"
-	"  --pipe-size N       bytes per direction and connection (default 262144)\n"
+	"  --pipe-size N       bytes per direction and connection (default 1048576)\n"
 	"  --max-conns N       connections incl. handshakes (default 4096)\n"
 	"  --max-pending N     handshakes in flight (default 64)\n"
 	"  --handshake-ms N    handshake deadline (default 5000)\n"

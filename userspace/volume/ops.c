@@ -377,7 +377,10 @@ struct mk_args {
 static int do_make(struct vol_session *s, const struct fuse_ctx *ctx, struct vol_inode *p,
 		   const char *name, const struct mk_args *a)
 {
-	int err = creds_enter(ctx->uid, ctx->gid, true), r = 0;
+	/* A link makes no inode: nothing to own, and the host's
+	 * protected_hardlinks would want CAP_FOWNER for the caller. */
+	bool as_caller = a->kind != MK_LINK;
+	int err = as_caller ? creds_enter(ctx->uid, ctx->gid, true) : 0, r = 0;
 
 	if (err)
 		return err;
@@ -396,7 +399,8 @@ static int do_make(struct vol_session *s, const struct fuse_ctx *ctx, struct vol
 		break;
 	}
 	err = r < 0 ? -errno : 0;
-	creds_leave();
+	if (as_caller)
+		creds_leave();
 	(void)s;
 	return err;
 }
