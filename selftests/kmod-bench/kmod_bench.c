@@ -172,6 +172,9 @@ int main(void)
 			keep_best(&best[c], &r, round);
 		}
 	}
+	fflush(stdout);
+	if (system("dmesg | grep 'fcvm_accel: channel closed' | sed 's/^/# kmod-bench: /'"))
+		printf("# kmod-bench: no channel counters in the kernel log\n");
 	printf("# kmod-bench-json: {\"read4k_latency_us_module\": %.2f, \"read4k_latency_us_user\": %.2f, "
 	       "\"seqread_mibs_module\": %.2f, \"seqread_mibs_user\": %.2f, "
 	       "\"getattr_latency_us_module\": %.2f, \"getattr_latency_us_user\": %.2f, "

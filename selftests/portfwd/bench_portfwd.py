@@ -14,6 +14,7 @@ measured BENCH_REPS times, interleaved, and the best of each metric is kept
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -186,6 +187,7 @@ def main():
             if p.p.poll() is None:
                 p.p.kill()
                 p.p.wait()
+        shutil.rmtree(TMP, ignore_errors=True)
     res["ratio_splice_vs_socat_up"] = ratio(res["splice_gbit_up"], res["socat_gbit_up"])
     res["ratio_splice_vs_direct_tcp_up"] = ratio(res["splice_gbit_up"], res["direct_tcp_gbit_up"])
     res["ratio_splice_vs_direct_tcp_p50"] = ratio(res["splice_p50_us"], res["direct_tcp_p50_us"])
