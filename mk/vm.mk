@@ -21,7 +21,8 @@ ifneq ($(origin KMOD_M),command line)
 KMOD_M := $(BUILD)/kmod/$(KVER)
 endif
 # The compiler the kernel was built with (fetched if the host lacks it).
-KMOD_ARGS += CC=$(shell selftests/vm/kernel-path --cc $(KVER))
+KMOD_ARGS += CC=$(shell selftests/vm/kernel-path --cc $(KVER)) \
+	PAHOLE=$(shell selftests/vm/kernel-path --pahole $(KVER))
 # The 6.1 headers ask for pahole for module BTF, which also needs vmlinux;
 # Debian's headers have no vmlinux, so kbuild skips BTF (and says so).
 kmod: kmod-tree

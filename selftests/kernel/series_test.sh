@@ -94,8 +94,17 @@ if [ -f "$base_tree/.git/fcvm-imported" ] && [ -f "$compat_tree/.git/fcvm-import
 else
 	mode=quick what="series applies to the base and passes checkpatch (cold cache: quick check, no arm64 compile"
 fi
+# The early-boot check of the guest patches (make kernel-boot-check) joins
+# in when its tiny arm64 kernel is already built: it then takes seconds.
+tiny_dir=$CACHE/out/$(basename "$base_tree")-tiny-arm64
+boot=
+if [ "$mode" = check ] && [ -f "$tiny_dir/arch/arm64/boot/Image" ] &&
+   command -v qemu-system-aarch64 >/dev/null; then
+	boot=1 what="$what + QEMU boot check"
+fi
 t0=$SECONDS
-if "$TOOL" -b "$CACHE" "$mode" > "$TMP/check.log" 2>&1; then
+if "$TOOL" -b "$CACHE" "$mode" > "$TMP/check.log" 2>&1 &&
+   { [ -z "$boot" ] || "$TOOL" -b "$CACHE" boot >> "$TMP/check.log" 2>&1; }; then
 	sed 's/^/# /' "$TMP/check.log"
 	ok "$what, $((SECONDS - t0)) s)"
 else

@@ -370,7 +370,7 @@ TEST(load_twice_is_eexist)
 #define WARMUP		5
 /* A leaked module image per cycle would be >= CYCLES * 16 kB of vmalloc. */
 #define VMALLOC_SLACK_KB	256
-#define SLAB_SLACK_KB		512
+#define SLAB_SLACK_KB		256
 
 /* One load, use and unload; 0 or a negative errno / -EPROTO on a mismatch. */
 static int cycle(const char *ko)

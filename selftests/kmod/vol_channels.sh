@@ -32,7 +32,7 @@ for c in user kmod; do
 		i=$((i + 1))
 		FCVM_VOLUME_CHANNEL=$c ./$t > /tmp/vol-$c-$t.log 2>&1
 		r=$?
-		sed 's/^/# /' /tmp/vol-$c-$t.log | grep -E '^# (not ok|# Totals|#.*:[0-9]+:)' 
+		sed 's/^/# /' /tmp/vol-$c-$t.log | grep -E '^# (not ok|# Totals|#.*:[0-9]+:|#.*terminated)'
 		if [ $r -eq 0 ]; then
 			echo "ok $i $t $c channel"
 		else

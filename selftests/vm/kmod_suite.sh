@@ -9,6 +9,7 @@
 # programs, boots KERNEL with selftests/vm/run and streams the TAP: the kmod
 # programs' results, guest/accel_status.sh (fcvm accel status --json sees the
 # module), then the runner's vm-boot, vm-exit and vm-kernel-log results.
+# The kernel modules listed in selftests/kmod/vm-modules are loaded at boot.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +38,12 @@ abi=$log/accel_abi
 awk '/#define FCVM_ACCEL_ABI_MAJOR/ { ma = $3 } /#define FCVM_ACCEL_ABI_MINOR/ { mi = $3 }
      END { print ma, mi }' "$TOP/include/uapi/linux/fcvm_accel.h" > "$abi"
 
-exec "$HERE/run" --kernel "$kernel" --name kmod --timeout "${FCVM_VM_TIMEOUT:-150}" \
+mods=()
+while read -r m; do
+	mods+=(--module "$m")
+done < <(sed 's/#.*//' "$TOP/selftests/kmod/vm-modules" 2>/dev/null | awk NF)
+
+exec "$HERE/run" --kernel "$kernel" --name kmod --timeout "${FCVM_VM_TIMEOUT:-150}" "${mods[@]}" \
 	--file "$BUILD/kmod/$kernel/kmod/fcvm_accel.ko:/fcvm/tests/fcvm_accel.ko" \
 	--file "$abi:/fcvm/tests/accel_abi" \
 	--file "$BUILD/fcvm:/bin/fcvm" \
