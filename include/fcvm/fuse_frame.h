@@ -148,7 +148,9 @@ static inline int fcvm_frame_classify(const void *buf, __u32 len,
  * @max:   the largest frame the channel accepts
  *
  * A reply (unique != 0) carries 0 or a negative errno, and only a header when
- * it carries an error; a notification (unique 0) carries its code.
+ * it carries an error; a notification (unique 0) carries its code, one the
+ * server sends (POLL .. DELETE; FUSE_NOTIFY_CODE_MAX is gone from newer
+ * uapi headers, so the bound is named explicitly).
  *
  * Return: 1 when well formed, 0 otherwise.
  */
@@ -162,7 +164,7 @@ static inline int fcvm_frame_reply_ok(const void *hdr, __u64 count, __u32 max)
 	if (o.len != count)
 		return 0;
 	if (!o.unique)
-		return o.error > 0 && o.error < FUSE_NOTIFY_CODE_MAX;
+		return o.error > 0 && o.error <= FUSE_NOTIFY_DELETE;
 	if (o.error > 0 || o.error <= FCVM_FRAME_MIN_ERROR)
 		return 0;
 	return !o.error || o.len == FCVM_FRAME_OUT_HDR;

@@ -11,6 +11,9 @@
  * root in the QEMU vehicle (selftests/vm) or any kernel CI; the module is
  * loaded if it is not ($FCVM_ACCEL_KO or fcvm_accel.ko next to this program).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pipe2; the kernel tree's lib.mk does not define it */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
