@@ -89,6 +89,9 @@ $(BUILD)/gen/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/gen/bpf/vmlinux.h $(wildcard bpf/
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 		-I$(BUILD)/gen/bpf -Ibpf -Iinclude -c -o $@ $<
 
+# Keep the objects: make would delete them as intermediates after the build.
+.SECONDARY: $(patsubst bpf/%.bpf.c,$(BUILD)/gen/bpf/%.bpf.o,$(BPF_SRCS))
+
 $(BUILD)/gen/bpf/%.skel.h: $(BUILD)/gen/bpf/%.bpf.o
 	$(quiet) SKEL $@
 	$(Q)bpftool gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@

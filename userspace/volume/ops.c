@@ -1353,7 +1353,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	if (s->o->cache == VOLUME_CACHE_ALWAYS)
 		conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
-	s->no_open = caching && (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) &&
+	/*
+	 * no_open saves the OPEN round trip, but a channel that serves READ and
+	 * WRITE in the kernel (fcvm_accel) needs the handle OPEN registers as a
+	 * backing file: there one OPEN buys every later READ/WRITE without a
+	 * wake-up of this server.
+	 */
+	s->no_open = caching && !s->ch->ops->backing_open &&
+		     (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) &&
 		     (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
 }
 
