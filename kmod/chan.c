@@ -395,10 +395,12 @@ static ssize_t fcvm_queue_deliver(struct fcvm_queue *q, int kind,
  * @buf:   the reader's buffer
  * @count: its size
  *
- * Serves fast-path requests inline. Never blocks on the socket.
+ * Serves fast-path requests inline, at most FCVM_CHAN_FAST_BUDGET in a row
+ * so that one busy queue cannot starve the others. Never blocks on the
+ * socket.
  *
  * Return: a frame length, -EAGAIN when the queue has nothing for userspace
- * now (or died), -ERESTARTSYS on a signal, or -EINVAL/-EFAULT.
+ * now (or died, or used up its turn), or -EINVAL/-EFAULT.
  */
 static ssize_t fcvm_queue_pull(struct fcvm_queue *q, char __user *buf,
 			       size_t count)
@@ -422,12 +424,12 @@ static ssize_t fcvm_queue_pull(struct fcvm_queue *q, char __user *buf,
 		    !fcvm_fast_serve(q, kind, &io)) {
 			q->rx_have = 0;
 			q->rx_len = 0;
-			if (!--budget) {
-				if (signal_pending(current))
-					return -ERESTARTSYS;
-				cond_resched();
-				budget = FCVM_CHAN_FAST_BUDGET;
-			}
+			/*
+			 * Turn over: the other queues get theirs before this
+			 * one is looked at again (rx_ready stays set).
+			 */
+			if (!--budget)
+				return -EAGAIN;
 			continue;
 		}
 		if (kind != FCVM_FRAME_NOREPLY)
@@ -488,6 +490,13 @@ ssize_t fcvm_chan_read(struct file *file, char __user *buf, size_t count,
 		ret = fcvm_chan_try_read(ch, buf, count);
 		if (ret != -EAGAIN)
 			return ret;
+		if (fcvm_chan_has_work(ch, false)) {
+			/* a queue used up its turn, or more came: go again */
+			if (signal_pending(current))
+				return -ERESTARTSYS;
+			cond_resched();
+			continue;
+		}
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
 		ret = wait_event_interruptible(ch->wq, fcvm_chan_has_work(ch, false));
@@ -648,7 +657,7 @@ static int fcvm_sock_usable(struct socket *sock)
 	default:
 		return -EAFNOSUPPORT;
 	}
-	return sock->state == SS_CONNECTED ? 0 : -ENOTCONN;
+	return fcvm_sock_connected(sock) ? 0 : -ENOTCONN;
 }
 
 /* Install our callbacks; -EBUSY when the socket already has a user. */

@@ -10,6 +10,28 @@
 #include <linux/net.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+/**
+ * fcvm_sock_connected() - is a stream socket connected to a peer?
+ * @sock: the socket (with its sk)
+ *
+ * AF_UNIX used to set sock->state = SS_CONNECTED on connect(), accept() and
+ * socketpair() like the other families (6.12 still does); newer kernels (7.3
+ * does not) leave it SS_UNCONNECTED and track the connection in
+ * sk->sk_state only. That has been TCP_ESTABLISHED for a connected AF_UNIX
+ * socket on every kernel we build for, so it is the test for AF_UNIX
+ * everywhere, with no version check; TCP and vsock still keep sock->state.
+ *
+ * Return: true when connected.
+ */
+static inline bool fcvm_sock_connected(const struct socket *sock)
+{
+	if (sock->sk->sk_family == AF_UNIX)
+		return READ_ONCE(sock->sk->sk_state) == TCP_ESTABLISHED;
+	return sock->state == SS_CONNECTED;
+}
 
 /**
  * fcvm_send_pages() - send page-backed data on a stream socket, letting the
