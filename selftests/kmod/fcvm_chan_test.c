@@ -2,8 +2,8 @@
 /*
  * fcvm_chan_test.c - the FUSE channel of fcvm_accel.ko: ATTACH edge cases,
  * framing, reply routing, the in-kernel READ/WRITE fast path against a real
- * file, malformed frames, SHUTDOWN/close/unload under load and a leak check
- * over 10 000 attach/detach cycles.
+ * file and its fairness between queues, malformed frames, SHUTDOWN/close/
+ * unload under load and a leak check over 10 000 attach/detach cycles.
  *
  * Each "guest" is the far end of an AF_UNIX socketpair whose near end is
  * attached to the channel; the test plays both the guest (writes requests,
@@ -711,6 +711,117 @@ TEST_F(chan, read_only_backing_refuses_writes)
 	close(sv[0]);
 	close(sv[1]);
 	unlink("/fcvm-chan-ro");
+}
+
+#define FAIR_READS	640	/* ten turns of the busy queue */
+#define FAIR_TURN	64	/* requests a queue gets inline in a row */
+#define FAIR_READ_SIZE	512
+#define FAIR_UNIQUE	4000000	/* the GETATTR's; READs use 2..2 * FAIR_READS */
+
+struct drain {
+	int guest;
+	int want;	/* replies to collect */
+	int got;	/* replies collected */
+	int bad;	/* out of order, failed or of the wrong length */
+};
+
+/* Guest side of the busy queue: collect the READ replies, uniques 2, 4, ... */
+static void *drain_replies(void *arg)
+{
+	static char payload[FAIR_READ_SIZE];
+	struct drain *d = arg;
+	struct fuse_out_header oh;
+
+	while (d->got < d->want) {
+		if (guest_reply(d->guest, &oh, payload, sizeof(payload)))
+			break;
+		if (oh.unique != 2 * (uint64_t)d->got + 2 || oh.error ||
+		    oh.len != HDR_OUT + FAIR_READ_SIZE)
+			d->bad++;
+		d->got++;
+	}
+	return NULL;
+}
+
+/*
+ * One queue's guest has FAIR_READS fast-path READs queued, another's one
+ * GETATTR: the first read() must return the GETATTR after at most one turn
+ * (FAIR_TURN) of the busy queue, not after serving its whole stream inline.
+ */
+TEST_F(chan, busy_fast_queue_does_not_starve_others)
+{
+	static char frames[FAIR_READS * 128];
+	struct fuse_read_in r = { .offset = 100, .size = FAIR_READ_SIZE };
+	struct fuse_attr_out ao = { .attr_valid = 1 };
+	struct fuse_out_header oh;
+	struct fcvm_accel_stats s;
+	int trial, fd, ch, busy, fl, i, sv[2][2];
+	unsigned long long before[2];
+	struct drain d;
+	char got[256];
+	pthread_t t;
+	size_t len;
+
+	fd = make_file("/fcvm-chan-fair", O_RDONLY, 6);
+	ASSERT_LE(0, fd);
+	/*
+	 * Which queue read() looks at first is the module's business: flood
+	 * queue 0 in one trial and queue 1 in the other, each on a fresh
+	 * channel, so that one of the two starts on the busy queue.
+	 */
+	for (trial = 0; trial < 2; trial++) {
+		busy = trial;
+		ch = trial ? chan_open() : self->ch;
+		ASSERT_LE(0, ch);
+		ASSERT_EQ(0, guest_pair(ch, sv[0]));
+		ASSERT_EQ(1, guest_pair(ch, sv[1]));
+		r.fh = backing_open(ch, fd, 0, 0);
+		ASSERT_LT(0, r.fh & 0xffff);
+		for (len = 0, i = 0; i < FAIR_READS; i++)
+			len += mkreq(frames + len, FUSE_READ, 2 * i + 2, &r, sizeof(r), NULL, 0);
+		/* replies are drained as they come: the module never blocks */
+		d = (struct drain){ .guest = sv[busy][1], .want = FAIR_READS };
+		ASSERT_EQ(0, pthread_create(&t, NULL, drain_replies, &d));
+		/* the whole stream and the GETATTR are queued before read() */
+		ASSERT_EQ(0, write_all(sv[busy][1], frames, len));
+		ASSERT_EQ(0, send_getattr(sv[!busy][1], FAIR_UNIQUE));
+		fl = fcntl(ch, F_GETFL);
+		ASSERT_EQ(0, fcntl(ch, F_SETFL, fl | O_NONBLOCK));
+		ASSERT_EQ(HDR_IN + sizeof(struct fuse_getattr_in),
+			  read(ch, self->buf, BIGBUF));
+		EXPECT_EQ(FAIR_UNIQUE, ((struct fuse_in_header *)self->buf)->unique);
+		ASSERT_EQ(0, get_stats(ch, &s));
+		ASSERT_GE(FAIR_TURN, s.fast_read)
+			TH_LOG("trial %d: %llu of %d READs served inline before the GETATTR",
+			       trial, (unsigned long long)s.fast_read, FAIR_READS);
+		before[trial] = s.fast_read;
+		/* answer it; the busy queue's stream is still there, unharmed */
+		ASSERT_EQ(HDR_OUT + sizeof(ao), reply(ch, FAIR_UNIQUE, 0, &ao, sizeof(ao)));
+		ASSERT_EQ(0, guest_reply(sv[!busy][1], &oh, got, sizeof(got)));
+		EXPECT_EQ(FAIR_UNIQUE, oh.unique);
+		EXPECT_EQ(0, oh.error);
+		/* one more read() serves the rest inline and finds nothing else */
+		ASSERT_EQ(-1, read(ch, self->buf, BIGBUF));
+		ASSERT_EQ(EAGAIN, errno);
+		ASSERT_EQ(0, pthread_join(t, NULL));
+		EXPECT_EQ(FAIR_READS, d.got);
+		EXPECT_EQ(0, d.bad);
+		ASSERT_EQ(0, get_stats(ch, &s));
+		EXPECT_EQ(FAIR_READS, s.fast_read);
+		EXPECT_EQ(1, s.to_user);
+		EXPECT_EQ(1, s.replies);
+		EXPECT_EQ(0, backing_close(ch, r.fh));
+		for (i = 0; i < 2; i++) {
+			close(sv[i][0]);
+			close(sv[i][1]);
+		}
+		if (trial)
+			close(ch);
+	}
+	TH_LOG("READs served inline before the GETATTR: %llu (queue 0 busy), %llu (queue 1 busy)",
+	       before[0], before[1]);
+	close(fd);
+	unlink("/fcvm-chan-fair");
 }
 
 /*
