@@ -207,8 +207,8 @@ static int listen_qmp(struct qemu *q)
 	if (strlen(q->qmp_path) >= sizeof(un.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(un.sun_path, q->qmp_path);
-	/* not CLOEXEC: QEMU inherits it (fd= on the command line) */
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	/* CLOEXEC like every fd; only QEMU's child clears it (fd= on its command line) */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&un, sizeof(un)) || listen(fd, 1)) {
@@ -382,7 +382,7 @@ static void child_exec(struct qemu *q)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 ||
-	    dup2(log, 2) < 0)
+	    dup2(log, 2) < 0 || fcntl(q->qmp_listen_fd, F_SETFD, 0) < 0)
 		_exit(127);
 	execvp(q->args.argv[0], q->args.argv);
 	dprintf(2, "fcvm: exec %s: %s\n", q->args.argv[0], strerror(errno));

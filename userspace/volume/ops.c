@@ -837,7 +837,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	/* close() of a duplicate: releases POSIX locks, reports write-back errors */
-	fd = dup(h->fd);
+	fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 0);
 	fuse_reply_err(req, fd < 0 ? errno : close(fd) < 0 ? errno : 0);
 	vt_handle_put(&s->t, h);
 }
