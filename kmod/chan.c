@@ -739,15 +739,12 @@ long fcvm_accel_ioc_attach(struct fcvm_accel_file *af, void __user *arg)
 	struct fcvm_queue *q;
 	struct socket *sock;
 	struct file *f;
-	u32 usize;
 	long ret;
 
-	if (get_user(usize, (u32 __user *)arg))
-		return -EFAULT;
-	ret = copy_struct_from_user(&a, sizeof(a), arg, usize);
+	ret = fcvm_accel_copy_arg(&a, sizeof(a), arg);
 	if (ret)
 		return ret;
-	if (usize < sizeof(a) || a.flags)
+	if (a.flags)
 		return -EINVAL;
 	f = fget(a.fd);
 	if (!f)

@@ -228,15 +228,12 @@ long fcvm_accel_ioc_backing_open(struct fcvm_accel_file *af, void __user *arg)
 	struct fcvm_chan *ch = af->chan;
 	struct fcvm_accel_backing b;
 	struct file *f;
-	u32 usize;
 	long ret;
 
-	if (get_user(usize, (u32 __user *)arg))
-		return -EFAULT;
-	ret = copy_struct_from_user(&b, sizeof(b), arg, usize);
+	ret = fcvm_accel_copy_arg(&b, sizeof(b), arg);
 	if (ret)
 		return ret;
-	if (usize < sizeof(b) || (b.flags & ~FCVM_ACCEL_BACKING_ID) || b.pad)
+	if ((b.flags & ~FCVM_ACCEL_BACKING_ID) || b.pad)
 		return -EINVAL;
 	if (b.flags & FCVM_ACCEL_BACKING_ID) {
 		if (!b.id || (b.id & FCVM_ACCEL_BACKING_TAG) ||
@@ -290,15 +287,12 @@ long fcvm_accel_ioc_backing_close(struct fcvm_accel_file *af, void __user *arg)
 	struct fcvm_chan *ch = af->chan;
 	struct fcvm_accel_backing b;
 	struct file *f;
-	u32 usize;
 	long ret;
 
-	if (get_user(usize, (u32 __user *)arg))
-		return -EFAULT;
-	ret = copy_struct_from_user(&b, sizeof(b), arg, usize);
+	ret = fcvm_accel_copy_arg(&b, sizeof(b), arg);
 	if (ret)
 		return ret;
-	if (usize < sizeof(b) || b.flags || b.pad)
+	if (b.flags || b.pad)
 		return -EINVAL;
 	if ((unsigned long)b.id != b.id)
 		return -ENOENT;

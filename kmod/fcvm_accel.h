@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/poll.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/fcvm_accel.h>
 
 struct fcvm_chan;
@@ -74,5 +75,28 @@ ssize_t fcvm_chan_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos);
 ssize_t fcvm_chan_write_iter(struct kiocb *iocb, struct iov_iter *from);
 __poll_t fcvm_chan_poll(struct file *file, poll_table *wait);
+
+/**
+ * fcvm_accel_copy_arg() - copy a size-prefixed ioctl argument from userspace
+ * @dst:   the kernel's struct
+ * @ksize: sizeof(*@dst)
+ * @arg:   userspace struct whose first __u32 is its size
+ *
+ * A larger struct from newer userspace is accepted when its tail is zero.
+ *
+ * Return: 0, -EFAULT, -E2BIG (non-zero tail), or -EINVAL (shorter than ours).
+ */
+static inline int fcvm_accel_copy_arg(void *dst, size_t ksize, void __user *arg)
+{
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (u32 __user *)arg))
+		return -EFAULT;
+	ret = copy_struct_from_user(dst, ksize, arg, usize);
+	if (ret)
+		return ret;
+	return usize < ksize ? -EINVAL : 0;
+}
 
 #endif /* FCVM_ACCEL_INTERNAL_H */

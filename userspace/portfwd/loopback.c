@@ -21,19 +21,6 @@
 
 #define LOOPBACK_NET	0x7f0a0000u	/* 127.10.0.0/16 */
 
-static int valid_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n >= LOOPBACK_ID_MAX || id[0] == '.')
-		return -EINVAL;
-	for (const char *p = id; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
-			return -EINVAL;
-	return 0;
-}
-
 static int lock_dir(char *dir, size_t len)
 {
 	char path[PATH_MAX];
@@ -146,7 +133,7 @@ int loopback_alloc(const char *vm_id, struct in_addr *out)
 	struct owner o;
 	int lock, err = -ENOSPC;
 
-	if (valid_id(vm_id))
+	if (portfwd_valid_id(vm_id))
 		return -EINVAL;
 	lock = lock_dir(dir, sizeof(dir));
 	if (lock < 0)
@@ -192,7 +179,7 @@ int loopback_release(const char *vm_id)
 	int lock, err = -ENOENT;
 	DIR *d;
 
-	if (valid_id(vm_id))
+	if (portfwd_valid_id(vm_id))
 		return -EINVAL;
 	lock = lock_dir(dir, sizeof(dir));
 	if (lock < 0)

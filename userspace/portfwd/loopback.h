@@ -10,7 +10,9 @@
 
 #include <netinet/in.h>
 
-#define LOOPBACK_ID_MAX	64	/* VM id: [A-Za-z0-9_.-], 1..63 chars */
+#include "portfwd/owner.h"
+
+#define LOOPBACK_ID_MAX	PORTFWD_ID_MAX	/* see portfwd_valid_id() */
 
 int loopback_alloc(const char *vm_id, struct in_addr *out);
 int loopback_release(const char *vm_id);

@@ -34,19 +34,6 @@ struct nat {
 	int record_fd;
 };
 
-static int valid_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n > 63 || id[0] == '.')
-		return -EINVAL;
-	for (const char *p = id; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
-			return -EINVAL;
-	return 0;
-}
-
 static int record_open(struct nat *nat, const char *id)
 {
 	char dir[1024], own[64], line[96];
@@ -211,7 +198,7 @@ int nat_open(struct nat **out, enum nat_backend backend, const struct nat_opts *
 	struct nat *nat;
 	int err;
 
-	if (valid_id(opts->id) || opts->nifs > NAT_MAX_IFS)
+	if (portfwd_valid_id(opts->id) || opts->nifs > NAT_MAX_IFS)
 		return -EINVAL;
 	nat_reap_stale(NULL);
 	nat = calloc(1, sizeof(*nat));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "portfwd/owner.h"
+#include "util/config.h"
 #include "util/io.h"
 
 /**
@@ -94,28 +95,44 @@ static int mkdir_p(char *path)
  * @buf: receives "<data dir>/<sub>"
  * @len: size of @buf
  *
- * The data dir is $FCVM_DATA_DIR, else /var/lib/fcvm for root, else
- * $XDG_DATA_HOME/fcvm (~/.local/share/fcvm).
+ * The data dir is resolved as everywhere else in fcvm (util/config.c:
+ * FCVM_DATA_DIR, rootfs-config.toml's paths.data_dir, then the default).
  *
- * Return: 0 or -errno.
+ * Return: 0 or -errno (-EINVAL for a configuration file that does not parse).
  */
 int portfwd_data_dir(const char *sub, char *buf, size_t len)
 {
-	const char *env = getenv("FCVM_DATA_DIR"), *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-	int n;
+	const struct config_flags flags = { 0 };
+	struct config_error cerr;
+	struct config cfg;
+	int err, n;
 
-	if (env && *env)
-		n = snprintf(buf, len, "%s/%s", env, sub);
-	else if (geteuid() == 0)
-		n = snprintf(buf, len, "/var/lib/fcvm/%s", sub);
-	else if (xdg && *xdg)
-		n = snprintf(buf, len, "%s/fcvm/%s", xdg, sub);
-	else if (home && *home)
-		n = snprintf(buf, len, "%s/.local/share/fcvm/%s", home, sub);
-	else
-		return -ENOENT;
+	err = config_load(&flags, &cfg, &cerr);
+	if (err)
+		return err;
+	n = snprintf(buf, len, "%s/%s", config_get(&cfg, CONFIG_DATA_DIR), sub);
+	config_free(&cfg);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return mkdir_p(buf);
+}
+
+/**
+ * portfwd_valid_id() - check a VM id before it names a file or an nft table
+ * @id: the id
+ *
+ * Return: 0, or -EINVAL for an empty, too long (>= PORTFWD_ID_MAX), dotted or
+ * otherwise unsafe id.
+ */
+int portfwd_valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n >= PORTFWD_ID_MAX || id[0] == '.')
+		return -EINVAL;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			return -EINVAL;
+	return 0;
 }

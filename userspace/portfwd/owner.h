@@ -23,4 +23,8 @@ int owner_format(const struct owner *o, char *buf, size_t len);
 int owner_parse(const char *s, struct owner *out);
 int portfwd_data_dir(const char *sub, char *buf, size_t len);
 
+/* A VM id names files and nft tables: [A-Za-z0-9_.-], 1..63 chars, no leading '.'. */
+#define PORTFWD_ID_MAX	64
+int portfwd_valid_id(const char *id);
+
 #endif /* FCVM_PORTFWD_OWNER_H */

@@ -143,6 +143,16 @@ static struct vol_inode *get_or_reply(fuse_req_t req, fuse_ino_t ino)
 	return in;
 }
 
+/* For write operations: EROFS on a read-only volume, else as get_or_reply(). */
+static struct vol_inode *get_writable_or_reply(fuse_req_t req, fuse_ino_t ino)
+{
+	if (sess(req)->o->ro) {
+		fuse_reply_err(req, EROFS);
+		return NULL;
+	}
+	return get_or_reply(req, ino);
+}
+
 static void reply_entry_or_err(fuse_req_t req, int err, const struct fuse_entry_param *e)
 {
 	if (err)
@@ -327,11 +337,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct stat st;
 	int err;
 
-	if (s->o->ro) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	in = get_or_reply(req, ino);
+	in = get_writable_or_reply(req, ino);
 	if (!in)
 		return;
 	err = do_setattr(s, in, attr, to_set, fi);
@@ -798,11 +804,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	ssize_t n;
 	int err;
 
-	if (s->o->ro) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	in = get_or_reply(req, ino);
+	in = get_writable_or_reply(req, ino);
 	if (!in)
 		return;
 	err = io_get(s, in, fi, true, &io);
@@ -1194,11 +1196,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	char path[64];
 	int err;
 
-	if (s->o->ro) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	in = get_or_reply(req, ino);
+	in = get_writable_or_reply(req, ino);
 	if (!in)
 		return;
 	err = xattr_path(in, path, sizeof(path));
@@ -1242,11 +1240,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	struct io_ref io;
 	int err;
 
-	if (s->o->ro) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	in = get_or_reply(req, ino);
+	in = get_writable_or_reply(req, ino);
 	if (!in)
 		return;
 	err = io_get(s, in, fi, true, &io);
